@@ -24,6 +24,7 @@ import click
 from tqdm import tqdm
 
 from engine.config import Settings, load_settings
+from engine.db import Database
 from engine.errors import ConfigError, JunmaiError
 from engine.manager import JobQueueManager, SubmitError
 from engine.report import photo_rows, summary
@@ -86,7 +87,24 @@ def _emit(data: Any, as_json: bool, text: Callable[[], str]) -> None:
     click.echo(json.dumps(data, indent=2, default=str) if as_json else text())
 
 
+def _run_self_test(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from engine.selftest import run as run_self_test
+
+    ctx.exit(run_self_test())
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--self-test",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_run_self_test,
+    help="Process a few generated photos with a private Redis and one worker, check the "
+    "results, and exit 0 (or 1 with the reason).",
+)
 def main() -> None:
     """Junmai AutoDev engine: turn folders of photos into culled, rated, developed shoots.
 
@@ -150,7 +168,7 @@ def process(
             )
             return
         _wait_for(manager, result.session_id)
-        data = summary(manager, result.session_id, time.monotonic() - started)
+        data = summary(manager.db, result.session_id, time.monotonic() - started)
         _emit(data, as_json, lambda: _summary_text(data))
     finally:
         if engine is not None:
@@ -318,9 +336,12 @@ def purge(queue: str | None) -> None:
 )
 @_handled
 def report(session_id: int, fmt: str) -> None:
-    """Every photo of a session with its EXIF, scores, group and outputs."""
-    with _client() as manager:
-        rows = photo_rows(manager, session_id)
+    """Every photo of a session with its EXIF, scores, group and outputs (no engine needed)."""
+    db = Database(_settings().db_url)
+    try:
+        rows = photo_rows(db, session_id)
+    finally:
+        db.dispose()
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

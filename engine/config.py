@@ -59,7 +59,7 @@ class Settings:
     retry: RetryPolicy = RetryPolicy()
     limits: Limits = Limits()
     retention_days: float = 30.0
-    group_window_s: float = 3.0
+    group_window_s: float = 30.0
     embed_xmp: bool = False
     task_modules: tuple[str, ...] = ()
 
@@ -205,7 +205,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             recycle_after=_positive_int(env, "JUNMAI_RECYCLE_AFTER", Limits.recycle_after),
         ),
         retention_days=_positive_float(env, "JUNMAI_RETENTION_DAYS", 30.0, "days"),
-        group_window_s=_positive_float(env, "JUNMAI_GROUP_WINDOW_S", 3.0),
+        group_window_s=_positive_float(env, "JUNMAI_GROUP_WINDOW_S", 30.0),
         embed_xmp=_flag(env, "JUNMAI_EMBED_XMP"),
         task_modules=modules,
     )

@@ -173,21 +173,20 @@ def is_still_running(db: Database, job_id: int, task_id: str) -> bool:
 
 
 def finish(
-    db: Database, job_id: int, task_id: str, status: JobStatus, error: str | None = None
+    session: OrmSession, job_id: int, task_id: str, status: JobStatus, error: str | None = None
 ) -> bool:
     """End this attempt with a final status; False if the job was cancelled meanwhile."""
-    with db.write() as session:
-        result = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.celery_task_id == task_id)
-            .where(Job.status == JobStatus.PROCESSING.value)
-            .values(status=status.value, error=error, finished_at=utcnow())
-        )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.celery_task_id == task_id)
+        .where(Job.status == JobStatus.PROCESSING.value)
+        .values(status=status.value, error=error, finished_at=utcnow())
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def fail_attempt(
-    db: Database,
+    session: OrmSession,
     job_id: int,
     task_id: str | None,
     error: str,
@@ -200,28 +199,27 @@ def fail_attempt(
 
     Returns the job's new status, or None if the job was no longer this attempt's.
     """
-    with db.write() as session:
-        query = select(Job).where(Job.id == job_id, Job.status == JobStatus.PROCESSING.value)
-        if task_id is not None:
-            query = query.where(Job.celery_task_id == task_id)
-        job = session.scalars(query.with_for_update()).first()
-        if job is None:
-            return None
-        job.error = error
-        job.traceback = traceback
-        if crashed:
-            job.crashes += 1
-        if crashed and job.crashes >= CRASHES_BEFORE_FAILING:
-            job.status, job.error = JobStatus.FAILED.value, CRASH_ERROR
-        elif job.attempts > policy.max_retries:
-            job.status = JobStatus.FAILED.value
-        else:
-            job.status = JobStatus.PENDING.value
-            job.not_before = utcnow() + timedelta(seconds=backoff_s(job.attempts, policy))
-        if job.status == JobStatus.FAILED.value:
-            job.finished_at = utcnow()
-        job.celery_task_id = None
-        return JobStatus(job.status)
+    query = select(Job).where(Job.id == job_id, Job.status == JobStatus.PROCESSING.value)
+    if task_id is not None:
+        query = query.where(Job.celery_task_id == task_id)
+    job = session.scalars(query.with_for_update()).first()
+    if job is None:
+        return None
+    job.error = error
+    job.traceback = traceback
+    if crashed:
+        job.crashes += 1
+    if crashed and job.crashes >= CRASHES_BEFORE_FAILING:
+        job.status, job.error = JobStatus.FAILED.value, CRASH_ERROR
+    elif job.attempts > policy.max_retries:
+        job.status = JobStatus.FAILED.value
+    else:
+        job.status = JobStatus.PENDING.value
+        job.not_before = utcnow() + timedelta(seconds=backoff_s(job.attempts, policy))
+    if job.status == JobStatus.FAILED.value:
+        job.finished_at = utcnow()
+    job.celery_task_id = None
+    return JobStatus(job.status)
 
 
 def processing_on(db: Database, pids: Iterable[int]) -> list[tuple[int, str | None]]:
@@ -238,20 +236,17 @@ def processing_on(db: Database, pids: Iterable[int]) -> list[tuple[int, str | No
     return [(r.id, r.celery_task_id) for r in rows]
 
 
-def cancel(db: Database, job_ids: Sequence[int]) -> list[Job]:
+def cancel(session: OrmSession, job_ids: Sequence[int]) -> list[Job]:
     """Cancel open jobs now (persisted: it survives restarts). Returns the cancelled jobs."""
     now = utcnow()
-    with db.write() as session:
-        jobs = list(
-            session.scalars(
-                select(Job).where(
-                    Job.id.in_(job_ids), Job.status.in_([s.value for s in OPEN_STATUSES])
-                )
-            )
+    jobs = list(
+        session.scalars(
+            select(Job).where(Job.id.in_(job_ids), Job.status.in_([s.value for s in OPEN_STATUSES]))
         )
-        for job in jobs:
-            job.status, job.finished_at, job.error = JobStatus.CANCELLED.value, now, "cancelled"
-        return jobs
+    )
+    for job in jobs:
+        job.status, job.finished_at, job.error = JobStatus.CANCELLED.value, now, "cancelled"
+    return jobs
 
 
 def requeue(db: Database, job_ids: Sequence[int], *, only_failed: bool) -> list[int]:

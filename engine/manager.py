@@ -15,7 +15,7 @@ import redis
 from celery import Celery
 from sqlalchemy import func, insert, select, update
 
-from engine import broker, flow, jobs
+from engine import broker, flow, jobs, sessions
 from engine.analysis import pipeline
 from engine.analysis.formats import PhotoFiles, collect_photos
 from engine.analysis.xmp import XmpMetadata
@@ -32,7 +32,6 @@ from engine.db import Database
 from engine.errors import JunmaiError
 from engine.metrics import HostSnapshot
 from engine.models import (
-    OPEN_STATUSES,
     EngineFlag,
     Job,
     JobStatus,
@@ -99,11 +98,12 @@ class JobQueueManager:
         preset: str | None = None,
     ) -> SubmitResult:
         """A folder becomes a session (or gets its new and changed photos added to it)."""
+        level = parse_priority(priority)
         root = _reachable_folder(Path(folder))
         found = [_stat(p) for p in collect_photos(root, recursive)]
         if not found:
             raise SubmitError(f"no photos found in {root}")
-        return self._submit(root, found, parse_priority(priority), recursive, auto_select, preset)
+        return self._submit(root, found, level, recursive, auto_select, preset)
 
     def submit_batch_processing(
         self, paths: Sequence[str | os.PathLike[str]], *, priority: str | int = PRIORITY_MEDIUM
@@ -307,70 +307,18 @@ class JobQueueManager:
         return [HostSnapshot.from_dict(json.loads(v)) for v in values if v]
 
     def list_sessions(self, limit: int = 100) -> list[SessionInfo]:
-        with self.db.read() as session:
-            ids = list(session.scalars(select(Session.id).order_by(Session.id.desc()).limit(limit)))
-        return [self.session_info(i) for i in ids]
+        return sessions.list_sessions(self.db, limit)
 
     def session_info(self, session_id: int) -> SessionInfo:
-        with self.db.read() as session:
-            shoot = session.get(Session, session_id)
-            if shoot is None:
-                raise JunmaiError(f"no session {session_id}")
-            by_status = dict(
-                session.execute(
-                    select(Photo.status, func.count())
-                    .where(Photo.session_id == session_id)
-                    .group_by(Photo.status)
-                ).all()
-            )
-            groups = session.scalar(
-                select(func.count(func.distinct(Photo.group_id))).where(
-                    Photo.session_id == session_id, Photo.group_id.is_not(None)
-                )
-            )
-            open_jobs = session.scalar(
-                select(func.count(Job.id)).where(
-                    Job.session_id == session_id,
-                    Job.status.in_([s.value for s in OPEN_STATUSES]),
-                )
-            )
-            failures = tuple(
-                (Path(r.path).name, r.error or "")
-                for r in session.execute(
-                    select(Photo.path, Photo.error).where(
-                        Photo.session_id == session_id,
-                        Photo.status.in_([JobStatus.FAILED.value, JobStatus.UNSUPPORTED.value]),
-                    )
-                )
-            )
-            return SessionInfo(
-                id=shoot.id,
-                name=shoot.name,
-                folder=shoot.folder,
-                total=sum(by_status.values()),
-                completed=by_status.get(JobStatus.COMPLETED.value, 0),
-                failed=by_status.get(JobStatus.FAILED.value, 0),
-                unsupported=by_status.get(JobStatus.UNSUPPORTED.value, 0),
-                cancelled=by_status.get(JobStatus.CANCELLED.value, 0),
-                groups=groups or 0,
-                open_jobs=open_jobs or 0,
-                created_at=shoot.created_at,
-                failures=failures,
-            )
+        return sessions.session_info(self.db, session_id)
 
     def session_photos(self, session_id: int) -> list[Photo]:
-        """The session's photo rows (detached), in file order."""
-        with self.db.read() as session:
-            return list(
-                session.scalars(
-                    select(Photo).where(Photo.session_id == session_id).order_by(Photo.path)
-                )
-            )
+        return sessions.session_photos(self.db, session_id)
 
     def set_photo_rating(
         self, photo_id: int, rating: int | None = None, flag: str | None = ""
     ) -> Path:
-        """The photographer's own verdict: stars (0-5) and/or a flag ("pick", "reject" or
+        """The photographer's own verdict: stars (0-5) and/or a flag ("pick", "reject", or
         None to clear), stored and written to the photo's XMP like the engine's own."""
         if rating is not None and not 0 <= rating <= 5:
             raise JunmaiError(f"rating {rating} is not valid: use 0-5 stars")
@@ -398,13 +346,7 @@ class JobQueueManager:
     def cancel_jobs(self, job_ids: Iterable[int]) -> list[int]:
         """Queued jobs are cancelled at once; running ones stop at their next stage (the
         owning supervisor ends a worker whose stage runs on). Returns the cancelled ids."""
-        cancelled = jobs.cancel(self.db, list(job_ids))
-        self._settle_cancelled_photos(cancelled)
-        return [job.id for job in cancelled]
-
-    def _settle_cancelled_photos(self, cancelled: Sequence[Job]) -> None:
-        for job in cancelled:
-            flow.settle(self.db, self.app, job.id)
+        return flow.cancel(self.db, self.app, list(job_ids))
 
     def is_paused(self) -> bool:
         with self.db.read() as session:
@@ -445,9 +387,8 @@ class JobQueueManager:
                     )
                 )
             )
-        cancelled = jobs.cancel(self.db, ids)
+        cancelled = flow.cancel(self.db, self.app, ids)
         self.redis.delete(*[name for q in queues for name in priority_lists(q)])
-        self._settle_cancelled_photos(cancelled)
         return len(cancelled)
 
     def retry_failed_job(self, job_id: int) -> bool:

@@ -177,3 +177,33 @@ def describe_exit(code: int | None, platform: str = sys.platform) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit code {code}"
+
+
+# SetThreadExecutionState flags (winbase.h).
+ES_CONTINUOUS = 0x80000000
+ES_SYSTEM_REQUIRED = 0x00000001
+
+
+def _set_thread_execution_state(flags: int) -> int:  # pragma: no cover - Windows only
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    kernel32.SetThreadExecutionState.argtypes = [ctypes.c_uint32]
+    kernel32.SetThreadExecutionState.restype = ctypes.c_uint32
+    return int(kernel32.SetThreadExecutionState(flags))
+
+
+def keep_awake(
+    active: bool,
+    platform: str = sys.platform,
+    set_state: Callable[[int], int] | None = None,
+) -> bool:
+    """Windows: keep the machine from sleeping while jobs run (`active=True`), allow sleep
+    again when idle (`active=False`). The display may still turn off. Elsewhere a no-op.
+
+    The request belongs to the calling thread and lasts until that thread calls again or
+    ends: call it from one long-lived thread (the GUI's), both on and off. Returns True when
+    the request was made and accepted.
+    """
+    if platform != WINDOWS:
+        return False
+    flags = ES_CONTINUOUS | (ES_SYSTEM_REQUIRED if active else 0)
+    return (set_state or _set_thread_execution_state)(flags) != 0

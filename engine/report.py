@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.manager import JobQueueManager
+from engine.db import Database
+from engine.sessions import session_info, session_photos
 
 REPORT_FIELDS = (
     "path", "files", "status", "error",
@@ -17,8 +18,8 @@ REPORT_FIELDS = (
 )  # fmt: skip
 
 
-def summary(manager: JobQueueManager, session_id: int, elapsed_s: float) -> dict[str, Any]:
-    info = manager.session_info(session_id)
+def summary(db: Database, session_id: int, elapsed_s: float) -> dict[str, Any]:
+    info = session_info(db, session_id)
     return {
         "session_id": info.id,
         "folder": info.folder,
@@ -33,9 +34,7 @@ def summary(manager: JobQueueManager, session_id: int, elapsed_s: float) -> dict
     }
 
 
-def photo_rows(manager: JobQueueManager, session_id: int) -> list[dict[str, Any]]:
-    manager.session_info(session_id)  # raises a clear error for an unknown session
-    return [
-        {name: getattr(p, name) for name in REPORT_FIELDS}
-        for p in manager.session_photos(session_id)
-    ]
+def photo_rows(db: Database, session_id: int) -> list[dict[str, Any]]:
+    session_info(db, session_id)  # raises a clear error for an unknown session
+    photos = session_photos(db, session_id)
+    return [{name: getattr(p, name) for name in REPORT_FIELDS} for p in photos]

@@ -19,7 +19,7 @@ from celery import Task
 from celery.exceptions import Reject
 from sqlalchemy import select
 
-from engine import jobs
+from engine import flow, jobs
 from engine.errors import JunmaiError, PhotoError, UnsupportedPhoto
 from engine.models import JobStatus, Photo, utcnow
 from engine.worker import PAUSED_KEY, WorkerContext, context
@@ -63,17 +63,12 @@ class Attempt:
             return session.get_one(Photo, self.job.photo_id)
 
 
-Settle = Callable[[WorkerContext, jobs.Claimed, JobStatus], None]
-
-
-def run_job(
-    task: Task, job_id: int, body: Callable[[Attempt], None], settle: Settle | None = None
-) -> None:
+def run_job(task: Task, job_id: int, body: Callable[[Attempt], None]) -> None:
     """Run one attempt of a job by the engine's rules.
 
     PhotoError ends the job (`unsupported` or `failed`, not retried: a broken file stays
     broken); any other exception is a failed attempt, retried with backoff until the budget
-    is spent. `settle` runs once the job has reached a final status.
+    is spent. However it ends, the session moves on (flow.py).
     """
     ctx = context()
     task_id = str(task.request.id)
@@ -84,34 +79,31 @@ def run_job(
         raise Reject("queue paused", requeue=True)
     claimed = jobs.claim(ctx.db, job_id, task_id, ctx.name, os.getpid())
     if claimed is None:
-        log.info(
-            "job %s attempt %s is not ours to run (done, cancelled or superseded)", job_id, task_id
-        )
+        log.info("job %s attempt %s is not ours to run (ended or superseded)", job_id, task_id)
         return
-    attempt = Attempt(ctx, claimed, task_id)
     ctx.activity.begin(job_id, claimed.task, _photo_name(ctx, claimed))
-    final: JobStatus | None = None
+    ok = False
     try:
-        body(attempt)
-        if jobs.finish(ctx.db, job_id, task_id, JobStatus.COMPLETED):
-            final = JobStatus.COMPLETED
+        body(Attempt(ctx, claimed, task_id))
+        ok = flow.finish_job(ctx.db, ctx.app, job_id, task_id, JobStatus.COMPLETED)
     except Cancelled:
         log.info("job %s cancelled while running", job_id)
     except PhotoError as exc:
         status = JobStatus.UNSUPPORTED if isinstance(exc, UnsupportedPhoto) else JobStatus.FAILED
-        if jobs.finish(ctx.db, job_id, task_id, status, error=str(exc)):
-            final = status
+        flow.finish_job(ctx.db, ctx.app, job_id, task_id, status, error=str(exc))
     except Exception as exc:  # every other failure is retried by the rules
         log.exception("job %s attempt %s failed", job_id, claimed.attempts)
-        status_after = jobs.fail_attempt(
-            ctx.db, job_id, task_id, _one_line(exc), traceback.format_exc(), ctx.settings.retry
+        flow.fail_attempt(
+            ctx.db,
+            ctx.app,
+            job_id,
+            task_id,
+            _one_line(exc),
+            traceback.format_exc(),
+            ctx.settings.retry,
         )
-        if status_after is JobStatus.FAILED:
-            final = JobStatus.FAILED
     finally:
-        ctx.activity.end(ok=final is JobStatus.COMPLETED)
-    if final is not None and settle is not None:
-        settle(ctx, claimed, final)
+        ctx.activity.end(ok)
 
 
 def _one_line(exc: BaseException) -> str:

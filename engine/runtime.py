@@ -209,9 +209,9 @@ def reconcile(db: Database, manager: JobQueueManager, client: redis.Redis) -> No
     """
     host = socket.gethostname()
     for job_id, task_id, _pid in jobs.processing_on_host(db, host):
-        status = jobs.fail_attempt(db, job_id, task_id, INTERRUPTED, None, manager.settings.retry)
-        if status is JobStatus.FAILED:
-            flow.settle(db, manager.app, job_id)
+        flow.fail_attempt(
+            db, manager.app, job_id, task_id, INTERRUPTED, None, manager.settings.retry
+        )
     in_redis = _task_ids_in_redis(client)
     with db.write() as session:
         for job in session.query(Job).filter(Job.status == JobStatus.QUEUED.value):

@@ -151,8 +151,9 @@ class Supervisor:
         recycled = code == 0 and child.kill_reason is None
         reason = child.kill_reason or describe_exit(code)
         for job_id, task_id in jobs.processing_on(self.db, [pid]):
-            status = jobs.fail_attempt(
+            flow.fail_attempt(
                 self.db,
+                self.app,
                 job_id,
                 task_id,
                 f"worker {child.name} ended while running this job ({reason})",
@@ -160,8 +161,6 @@ class Supervisor:
                 self.settings.retry,
                 crashed=child.kill_reason is None and not recycled,
             )
-            if status is JobStatus.FAILED:
-                flow.settle(self.db, self.app, job_id)
         if recycled:
             child.note = "recycled after its job limit"
             child.start_after = now
@@ -184,8 +183,8 @@ class Supervisor:
         if now - started > self.settings.limits.hard_s:
             self._kill(child, f"ran past the hard limit of {self.settings.limits.hard_s:.0f} s")
             # The attempt is this worker's fault-free failure: retried by the rules.
-            jobs.fail_attempt(
-                self.db, job_id, None, child.kill_reason or "", None, self.settings.retry
+            flow.fail_attempt(
+                self.db, self.app, job_id, None, child.kill_reason or "", None, self.settings.retry
             )
             return
         with self.db.read() as session:

@@ -12,7 +12,6 @@ from pathlib import Path
 from celery import Task, shared_task
 from sqlalchemy import delete, select, update
 
-from engine import flow, jobs
 from engine.analysis import pipeline
 from engine.fsutil import TEMP_SUFFIX
 from engine.metrics import MetricsCollector
@@ -23,11 +22,6 @@ from engine.worker import WorkerContext, context
 log = logging.getLogger(__name__)
 
 METRICS_TTL_S = 180
-
-
-def settle_photo(ctx: WorkerContext, claimed: jobs.Claimed, status: JobStatus) -> None:
-    """A photo's analysis job is final: the session moves on."""
-    flow.settle(ctx.db, ctx.app, claimed.id)
 
 
 def _store(ctx: WorkerContext, photo_id: int | None, values: dict[str, object]) -> None:
@@ -50,7 +44,7 @@ def process_photo(self: Task, job_id: int) -> None:
         attempt.checkpoint("saving")
         _store(attempt.ctx, photo.id, {**result.columns, "status": JobStatus.COMPLETED.value})
 
-    run_job(self, job_id, body, settle_photo)
+    run_job(self, job_id, body)
 
 
 @shared_task(name=TaskName.ANALYZE_EXIF.value, bind=True)
@@ -108,11 +102,7 @@ def group_similar_photos(self: Task, job_id: int) -> None:
                     .values(group_id=group_id, is_best=is_best)
                 )
 
-    def settle(ctx: WorkerContext, claimed: jobs.Claimed, status: JobStatus) -> None:
-        if status is JobStatus.COMPLETED and claimed.session_id is not None:
-            flow.grouped(ctx.db, ctx.app, claimed.session_id)
-
-    run_job(self, job_id, body, settle)
+    run_job(self, job_id, body)
 
 
 @shared_task(name=TaskName.APPLY_PRESET.value, bind=True)
@@ -126,13 +116,7 @@ def apply_preset(self: Task, job_id: int) -> None:
         preset_name, xmp_path = pipeline.apply_preset(photo, shoot, attempt.ctx.settings)
         _store(attempt.ctx, photo.id, {"preset": preset_name, "xmp_path": str(xmp_path)})
 
-    def settle(ctx: WorkerContext, claimed: jobs.Claimed, status: JobStatus) -> None:
-        if status is JobStatus.COMPLETED and claimed.session_id and claimed.photo_id:
-            flow.preset_applied(
-                ctx.db, ctx.app, claimed.session_id, claimed.photo_id, claimed.priority
-            )
-
-    run_job(self, job_id, body, settle)
+    run_job(self, job_id, body)
 
 
 @shared_task(name=TaskName.EXPORT_PHOTO.value, bind=True)

@@ -12,7 +12,7 @@ Tags, from EXIF and the quality measures (each may apply; thresholds in the cons
   (exposure ≥ 1/30 s or ISO ≥ 1600) or with no exposure data.
 - `low_light`: ISO ≥ LOW_LIGHT_ISO (1600), or exposure ≥ LOW_LIGHT_SHUTTER_S (1/15 s), or
   brightness < LOW_LIGHT_BRIGHTNESS (0.25).
-- `indoor_flash`: the flash fired (needs ExifData.flash; absent, never tagged) at ISO ≤ 800.
+- `indoor_flash`: the flash fired (EXIF Flash bit 0) at ISO ≤ 800.
 - `backlit`: a bright background (≥ BACKLIT_BACKGROUND, 0.55) with a subject (the faces,
   else the centre of the frame) at most BACKLIT_RATIO (0.6; 0.5 without faces, where the
   centre is a weaker guess) of the background's brightness.
@@ -124,9 +124,7 @@ def _tags(exif: ExifData, quality: Quality, faces: Sequence[Face]) -> set[str]:
         or quality.brightness < LOW_LIGHT_BRIGHTNESS
     ):
         tags.add("low_light")
-    # ExifData has no flash field yet; getattr keeps this rule ready for it.
-    flash = getattr(exif, "flash", None)
-    if flash and (iso is None or iso <= FLASH_MAX_ISO):
+    if exif.flash and (iso is None or iso <= FLASH_MAX_ISO):
         tags.add("indoor_flash")
     ratio = BACKLIT_RATIO if faces else BACKLIT_RATIO_NO_FACES
     background = quality.background_brightness

@@ -52,6 +52,7 @@ class ExifData:
     orientation: int | None = None
     exif_width: int | None = None
     exif_height: int | None = None
+    flash: bool | None = None  # the flash fired (bit 0 of the Flash tag)
     warning: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -178,7 +179,13 @@ def _from_tags(tags: dict[str, Any]) -> ExifData:
         orientation=orientation if orientation is not None and orientation <= 8 else None,
         exif_width=_integer(tags, "EXIF ExifImageWidth"),
         exif_height=_integer(tags, "EXIF ExifImageLength"),
+        flash=_flash_fired(tags),
     )
+
+
+def _flash_fired(tags: dict[str, Any]) -> bool | None:
+    values = _numbers(tags, "EXIF Flash")
+    return bool(int(values[0]) & 1) if values else None
 
 
 def _tiff_from_pillow(data: bytes) -> bytes | None:

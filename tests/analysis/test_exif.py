@@ -226,3 +226,17 @@ def test_slow_makernote_sample_reads_fast(samples_dir: Path) -> None:
     exif = read_exif(samples_dir / "exif-py-extra/tests/resources/jpg/Sony_alpha_a58.JPG")
     assert time.monotonic() - started < 1
     assert exif.model == "SLT-A58"
+
+
+@pytest.mark.parametrize(
+    ("relative", "fired"),
+    [
+        ("exif-samples/jpg/Canon_40D.jpg", True),
+        ("exif-samples/jpg/Nikon_D70.jpg", False),
+        ("exif-orientation-examples/Landscape_1.jpg", None),
+    ],
+)
+def test_flash_fired_is_bit_zero_of_the_flash_tag(
+    samples_dir: Path, relative: str, fired: bool | None
+) -> None:
+    assert read_exif(samples_dir / relative).flash is fired
