@@ -85,7 +85,9 @@ def end_to_end(folder: Path, data_dir: Path, workers: int) -> float:
                 break
             time.sleep(0.05)
         elapsed = time.perf_counter() - began
-        assert info.completed == info.total, f"{info.total - info.completed} photos did not complete"
+        assert info.completed == info.total, (
+            f"{info.total - info.completed} photos did not complete"
+        )
         return info.total / elapsed
     finally:
         engine.stop()
@@ -141,7 +143,9 @@ def main() -> int:
     if args.json:
         print(json.dumps(figures))
     else:
-        print(f"shoot: {args.photos} perturbed copies of {len(full_size_samples())} full-size sample JPEGs")
+        print(
+            f"shoot: {args.photos} perturbed copies of {len(full_size_samples())} full-size sample JPEGs"
+        )
         print(f"(a) decode floor      {floor:8.2f} photos/s  ({args.workers} processes)")
         print(f"(b) end to end        {e2e:8.2f} photos/s  ({args.workers} workers, real queue)")
         print(f"(c) b / a             {e2e / floor:8.3f}     (target >= 0.5)")

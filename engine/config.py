@@ -47,6 +47,17 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Outputs:
+    """What a shoot's outputs look like."""
+
+    export_dir: Path | None = None  # None: "Junmai Exports" inside each shoot's folder
+    export_long_edge: int | None = None  # None: full size
+    export_quality: int = 92
+    preset: str | None = None  # None: chosen by each photo's scene
+    preset_amount: int = 100  # % of the preset applied, from neutral
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable, resolved once from the environment."""
 
@@ -61,6 +72,7 @@ class Settings:
     retention_days: float = 30.0
     group_window_s: float = 30.0
     embed_xmp: bool = False
+    outputs: Outputs = Outputs()
     task_modules: tuple[str, ...] = ()
 
     def to_env(self, redis_url: str) -> dict[str, str]:
@@ -80,6 +92,11 @@ class Settings:
             "JUNMAI_RETENTION_DAYS": repr(self.retention_days),
             "JUNMAI_GROUP_WINDOW_S": repr(self.group_window_s),
             "JUNMAI_EMBED_XMP": "1" if self.embed_xmp else "0",
+            "JUNMAI_EXPORT_DIR": str(self.outputs.export_dir or ""),
+            "JUNMAI_EXPORT_LONG_EDGE": str(self.outputs.export_long_edge or 0),
+            "JUNMAI_EXPORT_QUALITY": str(self.outputs.export_quality),
+            "JUNMAI_PRESET": self.outputs.preset or "",
+            "JUNMAI_PRESET_AMOUNT": str(self.outputs.preset_amount),
             "JUNMAI_TASK_MODULES": ",".join(self.task_modules),
         }
 
@@ -118,6 +135,27 @@ def _positive_float(
     if not value > 0:
         raise ConfigError(f"{name}={raw!r} is not valid: use a number of {unit} above 0")
     return value
+
+
+def _int_in_range(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name}={raw!r} is not valid: use a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _outputs(env: Mapping[str, str]) -> Outputs:
+    export_dir = env.get("JUNMAI_EXPORT_DIR", "").strip()
+    long_edge = _int_in_range(env, "JUNMAI_EXPORT_LONG_EDGE", 0, 0, 100_000)
+    return Outputs(
+        export_dir=Path(export_dir).expanduser() if export_dir else None,
+        export_long_edge=long_edge or None,
+        export_quality=_int_in_range(env, "JUNMAI_EXPORT_QUALITY", 92, 1, 100),
+        preset=env.get("JUNMAI_PRESET", "").strip() or None,
+        preset_amount=_int_in_range(env, "JUNMAI_PRESET_AMOUNT", 100, 0, 100),
+    )
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -207,6 +245,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retention_days=_positive_float(env, "JUNMAI_RETENTION_DAYS", 30.0, "days"),
         group_window_s=_positive_float(env, "JUNMAI_GROUP_WINDOW_S", 30.0),
         embed_xmp=_flag(env, "JUNMAI_EMBED_XMP"),
+        outputs=_outputs(env),
         task_modules=modules,
     )
 

@@ -70,17 +70,31 @@ def fail_attempt(
 
 
 def cancel(db: Database, app: Celery, job_ids: Sequence[int]) -> list[int]:
-    """Cancel open jobs; a cancelled photo counts as settled for its session."""
+    """Cancel open jobs; a cancelled photo counts as settled for its shoot."""
     with db.write() as session:
-        sessions = session.scalars(
+        shoots = session.scalars(
             select(Job.session_id).where(Job.id.in_(job_ids), Job.session_id.is_not(None))
         )
-        for session_id in sorted({s for s in sessions if s is not None}):
-            _lock_session(session, session_id)
+        shoot_ids = sorted({s for s in shoots if s is not None})
+        for shoot_id in shoot_ids:
+            _lock_session(session, shoot_id)
         cancelled = jobs.cancel(session, job_ids)
-        messages = [m for job in cancelled for m in _next_steps(session, job.id)]
+        photo_ids = [j.photo_id for j in cancelled if j.task in PHOTO_TASKS]
+        for chunk in _chunks(photo_ids):
+            session.execute(
+                update(Photo)
+                .where(Photo.id.in_(chunk))
+                .values(status=JobStatus.CANCELLED.value, error="cancelled", updated_at=utcnow())
+            )
+        settled = {j.session_id for j in cancelled if j.task in PHOTO_TASKS and j.session_id}
+        messages = [m for shoot_id in sorted(settled) for m in _photo_settled(session, shoot_id)]
     send(db, app, messages)
     return [job.id for job in cancelled]
+
+
+def _chunks(ids: Sequence[int | None], size: int = 5000) -> list[list[int | None]]:
+    """Stay under SQLite's limit on bound parameters."""
+    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
 
 
 def _lock_session_of(session: OrmSession, job_id: int) -> None:

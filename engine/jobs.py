@@ -10,9 +10,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery import Celery
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from engine.celery_app import DEFAULT, ROUTES
@@ -63,25 +64,30 @@ def new_task_id() -> str:
 
 def add_queued(session: OrmSession, jobs: Sequence[NewJob]) -> list[Message]:
     """Insert jobs already marked queued under fresh attempt ids, inside the caller's
-    transaction; send the returned messages with `send` once it has committed."""
+    transaction (one multi-row INSERT); send the returned messages with `send` once it has
+    committed."""
+    if not jobs:
+        return []
     now = utcnow()
-    rows = [
-        Job(
-            task=job.task,
-            queue=ROUTES.get(job.task, DEFAULT),
-            priority=job.priority,
-            session_id=job.session_id,
-            photo_id=job.photo_id,
-            status=JobStatus.QUEUED.value,
-            celery_task_id=new_task_id(),
-            created_at=now,
-            queued_at=now,
-        )
+    rows: list[dict[str, Any]] = [
+        {
+            "task": job.task,
+            "queue": ROUTES.get(job.task, DEFAULT),
+            "priority": job.priority,
+            "session_id": job.session_id,
+            "photo_id": job.photo_id,
+            "status": JobStatus.QUEUED.value,
+            "celery_task_id": new_task_id(),
+            "created_at": now,
+            "queued_at": now,
+        }
         for job in jobs
     ]
-    session.add_all(rows)
-    session.flush()
-    return [Message(r.id, r.task, r.celery_task_id or "", r.priority) for r in rows]
+    ids = session.scalars(insert(Job).returning(Job.id, sort_by_parameter_order=True), rows).all()
+    return [
+        Message(job_id, row["task"], row["celery_task_id"], row["priority"])
+        for job_id, row in zip(ids, rows, strict=True)
+    ]
 
 
 def enqueue(db: Database, app: Celery, jobs: Sequence[NewJob]) -> list[int]:

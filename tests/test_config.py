@@ -91,3 +91,29 @@ def test_settings_round_trip_through_a_childs_environment(tmp_path: Path):
     assert child.retry == settings.retry and child.limits == settings.limits
     assert child.task_modules == ("a.b", "c") and child.embed_xmp
     assert child.data_dir == settings.data_dir and child.db_url == settings.db_url
+
+
+def test_output_settings(tmp_path: Path):
+    settings = load_settings(
+        {
+            "JUNMAI_DATA_DIR": str(tmp_path),
+            "JUNMAI_EXPORT_DIR": str(tmp_path / "out"),
+            "JUNMAI_EXPORT_LONG_EDGE": "2048",
+            "JUNMAI_EXPORT_QUALITY": "85",
+            "JUNMAI_PRESET": "Junmai Night",
+            "JUNMAI_PRESET_AMOUNT": "60",
+        }
+    )
+    outputs = settings.outputs
+    assert (outputs.export_dir, outputs.export_long_edge, outputs.export_quality) == (
+        tmp_path / "out",
+        2048,
+        85,
+    )
+    assert (outputs.preset, outputs.preset_amount) == ("Junmai Night", 60)
+    assert load_settings(settings.to_env("redis://x")).outputs == outputs
+    with pytest.raises(
+        ConfigError,
+        match="JUNMAI_PRESET_AMOUNT='150' is not valid: use a whole number from 0 to 100",
+    ):
+        load_settings({"JUNMAI_DATA_DIR": str(tmp_path), "JUNMAI_PRESET_AMOUNT": "150"})

@@ -259,12 +259,21 @@ def export(photo: PhotoRow, shoot: SessionRow, settings: Settings) -> Path:
     inside it; in the data dir when the shoot's folder is read-only). Carries rating and
     label but no develop settings: its pixels are already developed."""
     files = photo_files(photo.path, photo.files)
-    adjustments = presets.blend(preset_named(photo.preset), 100.0) if photo.preset else None
+    outputs = settings.outputs
+    preset = preset_named(photo.preset) if photo.preset else None
+    adjustments = presets.blend(preset, outputs.preset_amount) if preset else None
     meta = XmpMetadata(rating=photo.rating or 0, label=photo.label)
-    folder = Path(shoot.export_dir) if shoot.export_dir else Path(shoot.folder) / EXPORT_FOLDER
+    folder = Path(shoot.export_dir or outputs.export_dir or Path(shoot.folder) / EXPORT_FOLDER)
     if read_only(folder if folder.exists() else folder.parent):
         folder = fallback_dir(shoot, settings) / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     return export_jpeg(
-        files, folder, files.primary.stem, adjustments=adjustments, xmp=meta, job_id=str(photo.id)
+        files,
+        folder,
+        files.primary.stem,
+        adjustments=adjustments,
+        long_edge=outputs.export_long_edge,
+        quality=outputs.export_quality,
+        xmp=meta,
+        job_id=str(photo.id),
     )
