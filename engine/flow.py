@@ -10,7 +10,8 @@ session with nothing open that is not really done.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from celery import Celery
 from sqlalchemy import func, select, update
@@ -36,11 +37,20 @@ def finish_job(
     task_id: str,
     status: JobStatus,
     error: str | None = None,
+    photo_values: Mapping[str, Any] | None = None,
 ) -> bool:
-    """The worker ends its attempt with a final status. False if it was cancelled meanwhile."""
+    """The worker ends its attempt with a final status, storing what it found about the
+    photo in the same commit. False if the job was cancelled meanwhile (nothing stored)."""
     with db.write() as session:
         _lock_session_of(session, job_id)
         ended = jobs.finish(session, job_id, task_id, status, error)
+        if ended and photo_values:
+            photo_id = session.scalar(select(Job.photo_id).where(Job.id == job_id))
+            session.execute(
+                update(Photo)
+                .where(Photo.id == photo_id)
+                .values(**photo_values, updated_at=utcnow())
+            )
         messages = _next_steps(session, job_id) if ended else []
     send(db, app, messages)
     return ended

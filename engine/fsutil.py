@@ -61,8 +61,11 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
+def atomic_path(path: Path, *, durable: bool = True) -> Iterator[Path]:
     """Yield a temp path beside `path`; on success it is fsynced and replaces `path`.
+
+    `durable=False` skips the fsyncs (still atomic: a reader sees the old file or the new
+    one, never half of one) for files we can make again, such as thumbnails.
 
     The caller writes the temp path (e.g. `image.save(tmp, format="JPEG")`). If the block
     raises, the temp file is removed and `path` is untouched. Disk-full and permission
@@ -88,13 +91,15 @@ def atomic_path(path: Path) -> Iterator[Path]:
     try:
         if path.exists():
             shutil.copymode(path, tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if durable:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as err:
         tmp.unlink(missing_ok=True)
         raise as_output_error(err, path) from err
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:

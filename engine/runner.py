@@ -11,9 +11,11 @@ import logging
 import os
 import time
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from celery import Task
 from celery.exceptions import Reject
@@ -37,6 +39,10 @@ class SoftTimeLimitExceeded(JunmaiError):
     """The job ran past the soft limit; it is retried like any failed attempt."""
 
 
+PhotoValues = Mapping[str, Any]
+CANCEL_CHECK_EVERY_S = 0.25  # how stale a stage check's view of a cancel may be
+
+
 @dataclass
 class Attempt:
     """One running attempt of a job, as the task body sees it."""
@@ -44,13 +50,16 @@ class Attempt:
     ctx: WorkerContext
     job: jobs.Claimed
     task_id: str
+    _checked_at: float = field(default_factory=time.monotonic, repr=False)
 
     def checkpoint(self, stage: str) -> None:
         """Between stages: record the stage, stop if cancelled or past the soft limit."""
         with self.ctx.activity.lock:
             self.ctx.activity.stage = stage
-        if not jobs.is_still_running(self.ctx.db, self.job.id, self.task_id):
-            raise Cancelled(f"job {self.job.id} was cancelled")
+        if time.monotonic() - self._checked_at >= CANCEL_CHECK_EVERY_S:
+            self._checked_at = time.monotonic()
+            if not jobs.is_still_running(self.ctx.db, self.job.id, self.task_id):
+                raise Cancelled(f"job {self.job.id} was cancelled")
         elapsed = (utcnow() - self.job.started_at).total_seconds()
         if elapsed > self.ctx.settings.limits.soft_s:
             raise SoftTimeLimitExceeded(
@@ -58,13 +67,18 @@ class Attempt:
                 f"{self.ctx.settings.limits.soft_s:.0f} s)"
             )
 
+    @cached_property
     def photo(self) -> Photo:
+        """The job's photo row, read once per attempt."""
         with self.ctx.db.read() as session:
             return session.get_one(Photo, self.job.photo_id)
 
 
-def run_job(task: Task, job_id: int, body: Callable[[Attempt], None]) -> None:
+def run_job(task: Task, job_id: int, body: Callable[[Attempt], PhotoValues | None]) -> None:
     """Run one attempt of a job by the engine's rules.
+
+    The body may return photo column values: they are stored in the same transaction that
+    completes the job, so a photo's results and its job's completion are one commit.
 
     PhotoError ends the job (`unsupported` or `failed`, not retried: a broken file stays
     broken); any other exception is a failed attempt, retried with backoff until the budget
@@ -81,11 +95,15 @@ def run_job(task: Task, job_id: int, body: Callable[[Attempt], None]) -> None:
     if claimed is None:
         log.info("job %s attempt %s is not ours to run (ended or superseded)", job_id, task_id)
         return
-    ctx.activity.begin(job_id, claimed.task, _photo_name(ctx, claimed))
+    attempt = Attempt(ctx, claimed, task_id)
+    photo_name = Path(attempt.photo.path).name if claimed.photo_id is not None else None
+    ctx.activity.begin(job_id, claimed.task, photo_name)
     ok = False
     try:
-        body(Attempt(ctx, claimed, task_id))
-        ok = flow.finish_job(ctx.db, ctx.app, job_id, task_id, JobStatus.COMPLETED)
+        values = body(attempt)
+        ok = flow.finish_job(
+            ctx.db, ctx.app, job_id, task_id, JobStatus.COMPLETED, photo_values=values
+        )
     except Cancelled:
         log.info("job %s cancelled while running", job_id)
     except PhotoError as exc:

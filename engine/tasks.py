@@ -16,33 +16,25 @@ from engine.analysis import pipeline
 from engine.fsutil import TEMP_SUFFIX
 from engine.metrics import MetricsCollector
 from engine.models import FINAL_STATUSES, Job, JobStatus, Photo, Session, TaskName, utcnow
-from engine.runner import Attempt, run_job
-from engine.worker import WorkerContext, context
+from engine.runner import Attempt, PhotoValues, run_job
+from engine.worker import context
 
 log = logging.getLogger(__name__)
 
 METRICS_TTL_S = 180
 
 
-def _store(ctx: WorkerContext, photo_id: int | None, values: dict[str, object]) -> None:
-    with ctx.db.write() as session:
-        session.execute(
-            update(Photo).where(Photo.id == photo_id).values(**values, updated_at=utcnow())
-        )
-
-
 @shared_task(name=TaskName.PROCESS_PHOTO.value, bind=True)
 def process_photo(self: Task, job_id: int) -> None:
     """Analyse one photo from one decode: EXIF, quality, faces, context, hash, thumbnail."""
 
-    def body(attempt: Attempt) -> None:
-        photo = attempt.photo()
+    def body(attempt: Attempt) -> PhotoValues:
+        photo = attempt.photo
         thumbnail = attempt.ctx.settings.thumbnails_dir / f"{photo.id}.jpg"
         result = pipeline.analyze(
             pipeline.photo_files(photo.path, photo.files), thumbnail, attempt.checkpoint
         )
-        attempt.checkpoint("saving")
-        _store(attempt.ctx, photo.id, {**result.columns, "status": JobStatus.COMPLETED.value})
+        return {**result.columns, "status": JobStatus.COMPLETED.value}
 
     run_job(self, job_id, body)
 
@@ -51,9 +43,8 @@ def process_photo(self: Task, job_id: int) -> None:
 def analyze_exif(self: Task, job_id: int) -> None:
     """Read (again) a photo's EXIF only."""
 
-    def body(attempt: Attempt) -> None:
-        photo = attempt.photo()
-        _store(attempt.ctx, photo.id, pipeline.exif_columns(Path(photo.path)))
+    def body(attempt: Attempt) -> PhotoValues:
+        return pipeline.exif_columns(Path(attempt.photo.path))
 
     run_job(self, job_id, body)
 
@@ -62,12 +53,11 @@ def analyze_exif(self: Task, job_id: int) -> None:
 def evaluate_quality(self: Task, job_id: int) -> None:
     """Score (again) a photo's quality, faces and context."""
 
-    def body(attempt: Attempt) -> None:
-        photo = attempt.photo()
-        columns = pipeline.quality_columns(
+    def body(attempt: Attempt) -> PhotoValues:
+        photo = attempt.photo
+        return pipeline.quality_columns(
             pipeline.photo_files(photo.path, photo.files), attempt.checkpoint
         )
-        _store(attempt.ctx, photo.id, columns)
 
     run_job(self, job_id, body)
 
@@ -95,11 +85,13 @@ def group_similar_photos(self: Task, job_id: int) -> None:
                 .where(Photo.session_id == session_id)
                 .values(group_id=None, is_best=None)
             )
-            for photo_id, (group_id, is_best) in assignments.items():
+            if assignments:  # one executemany, not a statement per photo
                 session.execute(
-                    update(Photo)
-                    .where(Photo.id == photo_id)
-                    .values(group_id=group_id, is_best=is_best)
+                    update(Photo),
+                    [
+                        {"id": photo_id, "group_id": group_id, "is_best": is_best}
+                        for photo_id, (group_id, is_best) in assignments.items()
+                    ],
                 )
 
     run_job(self, job_id, body)
@@ -109,12 +101,12 @@ def group_similar_photos(self: Task, job_id: int) -> None:
 def apply_preset(self: Task, job_id: int) -> None:
     """Write the photo's rating, label and develop settings where Lightroom reads them."""
 
-    def body(attempt: Attempt) -> None:
-        photo = attempt.photo()
+    def body(attempt: Attempt) -> PhotoValues:
+        photo = attempt.photo
         with attempt.ctx.db.read() as session:
             shoot = session.get_one(Session, photo.session_id)
         preset_name, xmp_path = pipeline.apply_preset(photo, shoot, attempt.ctx.settings)
-        _store(attempt.ctx, photo.id, {"preset": preset_name, "xmp_path": str(xmp_path)})
+        return {"preset": preset_name, "xmp_path": str(xmp_path)}
 
     run_job(self, job_id, body)
 
@@ -123,13 +115,12 @@ def apply_preset(self: Task, job_id: int) -> None:
 def export_photo(self: Task, job_id: int) -> None:
     """Export a developed full-size JPEG into the session's export folder."""
 
-    def body(attempt: Attempt) -> None:
-        photo = attempt.photo()
+    def body(attempt: Attempt) -> PhotoValues:
+        photo = attempt.photo
         with attempt.ctx.db.read() as session:
             shoot = session.get_one(Session, photo.session_id)
         attempt.checkpoint("exporting")
-        path = pipeline.export(photo, shoot, attempt.ctx.settings)
-        _store(attempt.ctx, photo.id, {"export_path": str(path)})
+        return {"export_path": str(pipeline.export(photo, shoot, attempt.ctx.settings))}
 
     run_job(self, job_id, body)
 

@@ -13,11 +13,12 @@ from engine.fsutil import atomic_path
 def write_thumbnail(rgb: np.ndarray, dest: Path, long_edge: int = 320) -> Path:
     """Write `rgb` (H×W×3 uint8, upright) as a JPEG with its long edge at most `long_edge`.
 
-    The write is atomic; returns `dest`.
+    The write is atomic but not fsynced: a thumbnail lost to a power cut is made again.
+    Returns `dest`.
     """
     image = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB")
     image.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
     dest = Path(dest)
-    with atomic_path(dest) as tmp:
-        image.save(tmp, format="JPEG", quality=85, optimize=True)
+    with atomic_path(dest, durable=False) as tmp:
+        image.save(tmp, format="JPEG", quality=85)
     return dest
