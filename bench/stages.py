@@ -14,6 +14,7 @@ import argparse
 import json
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,15 +27,18 @@ from engine.analysis.exif import read_exif
 from engine.analysis.faces import detect_faces
 from engine.analysis.grouping import GroupItem, group_photos
 from engine.analysis.hashing import is_flat, phash
+from engine.analysis.presets import blend, bundled_presets
 from engine.analysis.quality import (
     assess_exposure,
     assess_focus,
     horizon_tilt,
     subject_and_background,
 )
+from engine.analysis.xmp import XmpMetadata, write_sidecar
 
 DEFAULT_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 ANALYSIS = ("faces", "focus", "exposure", "composition", "hash")
+PRESET = next(p for p in bundled_presets() if p.name == "Junmai Portrait")
 
 
 def full_size_jpegs(samples: Path) -> list[Path]:
@@ -49,8 +53,8 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return value, (time.perf_counter() - start) * 1000
 
 
-def stage_times(path: Path) -> dict[str, float]:
-    """Milliseconds of each stage for one photo."""
+def stage_times(path: Path, out: Path) -> dict[str, float]:
+    """Milliseconds of each stage for one photo (`out`: a folder for the XMP sidecar)."""
     decoded, t_decode = _timed(lambda: decode(path))
     _, t_exif = _timed(lambda: read_exif(path))
     gray, t_gray = _timed(lambda: cv2.cvtColor(decoded.rgb, cv2.COLOR_RGB2GRAY))
@@ -60,6 +64,8 @@ def stage_times(path: Path) -> dict[str, float]:
     _, t_exposure = _timed(lambda: assess_exposure(gray, hist))
     _, t_composition = _timed(lambda: (horizon_tilt(gray), subject_and_background(gray, faces)))
     _, t_hash = _timed(lambda: (phash(decoded.rgb), is_flat(decoded.rgb)))
+    meta = XmpMetadata(rating=4, label=None, crs=blend(PRESET, 100))
+    _, t_xmp = _timed(lambda: write_sidecar(out / path.name, meta))
     return {
         "decode": t_decode,
         "exif": t_exif,
@@ -68,6 +74,7 @@ def stage_times(path: Path) -> dict[str, float]:
         "exposure": t_hist + t_exposure,
         "composition": t_composition,
         "hash": t_hash,
+        "xmp": t_xmp,
     }
 
 
@@ -88,10 +95,11 @@ def synthetic_session(count: int, seed: int = 1) -> list[GroupItem]:
 def run(samples: Path, repeat: int) -> dict[str, Any]:
     files = full_size_jpegs(samples)
     per_stage: dict[str, list[float]] = {}
-    for _ in range(repeat):
-        for path in files:
-            for stage, ms in stage_times(path).items():
-                per_stage.setdefault(stage, []).append(ms)
+    with tempfile.TemporaryDirectory(prefix="junmai-stages-") as out:
+        for _ in range(repeat):
+            for path in files:
+                for stage, ms in stage_times(path, Path(out)).items():
+                    per_stage.setdefault(stage, []).append(ms)
     medians = {stage: statistics.median(values) for stage, values in per_stage.items()}
     analysis = sum(medians[stage] for stage in ANALYSIS)
     items = synthetic_session(100_000)
