@@ -16,7 +16,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from types import TracebackType
 from typing import TextIO
 
@@ -44,7 +44,7 @@ def is_role(argv: Sequence[str]) -> bool:
 def is_engine_executable(executable: str | None = None) -> bool:
     """True for the console `junmai-engine` executable of the frozen app (both executables
     share one bundle and one entry script; the name tells them apart)."""
-    name = Path(executable or sys.executable).stem.lower()
+    name = PureWindowsPath(executable or sys.executable).stem.lower()  # / and \ both split
     return name == ENGINE_EXECUTABLE
 
 
