@@ -125,7 +125,11 @@ class Supervisor:
 
     def _spawn(self, child: Child) -> None:
         assert self._endpoint is not None
-        env = {**os.environ, **self.settings.to_env(self._endpoint.url)}
+        env = {
+            **os.environ,
+            **self.settings.to_env(self._endpoint.url),
+            "OMP_NUM_THREADS": "1",  # one core per worker (see worker.run)
+        }
         env.pop("JUNMAI_REDIS", None)
         args = [child.name, "--owner-pid", str(os.getpid())]
         log_file = self.settings.log_dir / f"{child.name.partition('@')[0]}.log"

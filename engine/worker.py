@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import cv2
 import psutil
 import redis
 from celery import Celery
@@ -148,6 +149,9 @@ def _recycle_after(limit: int, activity: Activity) -> None:
 def run(settings: Settings, name: str, owner_pid: int | None, paused: bool) -> None:
     """Run one solo worker until it is told to stop (or its owner dies)."""
     global _context
+    # One worker is one core's worth of work: parallelism comes from worker processes, and
+    # OpenCV's own thread pool in each of them would only fight the others for the cores.
+    cv2.setNumThreads(1)
     url = settings.redis_url
     if url is None:
         raise RuntimeError("the worker role needs REDIS_URL from its supervisor")

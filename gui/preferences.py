@@ -1,0 +1,115 @@
+"""The photographer's settings, persisted with QSettings, and how they become the engine's
+`Settings` (the engine reads its configuration from environment-style values).
+
+A value never saved leaves the environment's (or the engine's default) in place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QSettings
+
+from engine.config import RedisMode, Settings, load_settings
+
+_REDIS_VARS = (
+    "REDIS_URL",
+    "REDIS_HOST",
+    "REDIS_PORT",
+    "REDIS_DB",
+    "REDIS_PASSWORD",
+    "JUNMAI_REDIS",
+)
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What the settings dialog edits. None = not set here (environment or default)."""
+
+    workers: int | None = None
+    redis_mode: RedisMode | None = None
+    redis_url: str = ""
+    data_dir: str = ""
+    default_priority: str = "medium"
+    default_preset: str | None = None
+    auto_select: bool = False
+
+    def engine_env(self, base: Mapping[str, str]) -> dict[str, str]:
+        """`base` (the environment) with these preferences applied."""
+        env = dict(base)
+        if self.workers is not None:
+            env["JUNMAI_WORKERS"] = str(self.workers)
+        if self.redis_mode is not None:
+            for name in _REDIS_VARS:
+                env.pop(name, None)
+            if self.redis_mode is RedisMode.EXTERNAL:
+                env["REDIS_URL"] = self.redis_url.strip()
+            else:
+                env["JUNMAI_REDIS"] = self.redis_mode.value
+        if self.data_dir.strip():
+            env["JUNMAI_DATA_DIR"] = self.data_dir.strip()
+        return env
+
+    def engine_settings(self, base: Mapping[str, str] | None = None) -> Settings:
+        """The engine settings these preferences give; ConfigError names a bad value."""
+        return load_settings(self.engine_env(os.environ if base is None else base))
+
+    def with_engine_values(self, settings: Settings) -> Preferences:
+        """These preferences with the engine fields filled in from running settings (what
+        the dialog shows when nothing was saved yet)."""
+        return replace(
+            self,
+            workers=self.workers if self.workers is not None else settings.workers,
+            redis_mode=self.redis_mode or settings.redis_mode,
+            redis_url=self.redis_url or (settings.redis_url or ""),
+            data_dir=self.data_dir or str(settings.data_dir),
+        )
+
+
+def load_preferences(store: QSettings) -> Preferences:
+    """Read saved preferences; a damaged value falls back to its default."""
+    default = Preferences()
+    workers = store.value("engine/workers")
+    mode = store.value("engine/redis_mode")
+    try:
+        workers_value = int(workers) if workers not in (None, "") else None
+    except (TypeError, ValueError):
+        workers_value = None
+    try:
+        mode_value = RedisMode(mode) if mode else None
+    except ValueError:
+        mode_value = None
+    priority = str(store.value("submit/priority", default.default_priority))
+    preset = store.value("submit/preset") or None
+    return Preferences(
+        workers=workers_value,
+        redis_mode=mode_value,
+        redis_url=str(store.value("engine/redis_url", "") or ""),
+        data_dir=str(store.value("engine/data_dir", "") or ""),
+        default_priority=priority if priority in ("high", "medium", "low") else "medium",
+        default_preset=str(preset) if preset else None,
+        auto_select=str(store.value("submit/auto_select", "false")).lower() == "true",
+    )
+
+
+def save_preferences(store: QSettings, prefs: Preferences) -> None:
+    store.setValue("engine/workers", prefs.workers if prefs.workers is not None else "")
+    store.setValue("engine/redis_mode", prefs.redis_mode.value if prefs.redis_mode else "")
+    store.setValue("engine/redis_url", prefs.redis_url)
+    store.setValue("engine/data_dir", prefs.data_dir)
+    store.setValue("submit/priority", prefs.default_priority)
+    store.setValue("submit/preset", prefs.default_preset or "")
+    store.setValue("submit/auto_select", "true" if prefs.auto_select else "false")
+    store.sync()
+
+
+def engine_fields_differ(a: Preferences, b: Preferences) -> bool:
+    """True when switching from `a` to `b` needs the engine restarted."""
+    return (a.workers, a.redis_mode, a.redis_url, a.data_dir) != (
+        b.workers,
+        b.redis_mode,
+        b.redis_url,
+        b.data_dir,
+    )
