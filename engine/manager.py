@@ -40,7 +40,14 @@ from engine.models import (
     TaskName,
     utcnow,
 )
-from engine.snapshots import JobInfo, QueueStats, SessionInfo, SubmitResult, WorkerInfo
+from engine.snapshots import (
+    JobInfo,
+    PhotoSummary,
+    QueueStats,
+    SessionInfo,
+    SubmitResult,
+    WorkerInfo,
+)
 from engine.worker import PAUSED_KEY, STANDBY_QUEUE, WORKERS_SET, heartbeat_key
 
 PAUSED_FLAG = "paused"
@@ -314,6 +321,9 @@ class JobQueueManager:
 
     def session_photos(self, session_id: int) -> list[Photo]:
         return sessions.session_photos(self.db, session_id)
+
+    def photo_summaries(self, session_id: int) -> list[PhotoSummary]:
+        return sessions.photo_summaries(self.db, session_id)
 
     def set_photo_rating(
         self, photo_id: int, rating: int | None = None, flag: str | None = ""

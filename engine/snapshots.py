@@ -97,3 +97,25 @@ class SessionInfo:
     @property
     def done(self) -> bool:
         return self.open_jobs == 0 and self.settled == self.total
+
+
+@dataclass(frozen=True)
+class PhotoSummary:
+    """What a results grid shows of one photo (no EXIF, no analysis details)."""
+
+    id: int
+    path: str
+    thumbnail: str | None
+    status: str
+    error: str | None
+    rating: int | None
+    label: str | None
+    blurry: bool
+    eyes_closed: bool
+    overexposed: bool
+    underexposed: bool
+    group_id: int | None
+    is_best: bool
+    score: float | None
+    reason: str | None
+    export_path: str | None

@@ -5,7 +5,7 @@ picks; filters (picks, needs review, rejects); rating with the mouse or keys 0-5
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -117,27 +117,7 @@ class PhotoCard:
 
 def load_cards(manager: JobQueueManager, session_id: int) -> tuple[PhotoCard, ...]:
     """The session's photos as cards (blocking: run off the UI thread)."""
-    return tuple(
-        PhotoCard(
-            id=p.id,
-            path=p.path,
-            thumbnail=p.thumbnail,
-            status=p.status,
-            error=p.error,
-            rating=p.rating,
-            label=p.label,
-            blurry=bool(p.blurry),
-            eyes_closed=bool(p.eyes_closed),
-            overexposed=bool(p.overexposed),
-            underexposed=bool(p.underexposed),
-            group_id=p.group_id,
-            is_best=bool(p.is_best),
-            score=p.score,
-            reason=p.reason,
-            export_path=p.export_path,
-        )
-        for p in manager.session_photos(session_id)
-    )
+    return tuple(PhotoCard(**asdict(p)) for p in manager.photo_summaries(session_id))
 
 
 def load_thumbnails(paths: Sequence[str]) -> dict[str, QImage]:

@@ -200,3 +200,28 @@ def test_cli_exit_codes_say_who_is_at_fault(tmp_path):
     )
     usage = _cli(["process"], data)
     assert usage.returncode == 2
+
+
+def test_sessions_and_grid_summaries_read_in_bulk(make_settings, start_engine, bad_folder):
+    _, manager = start_engine(make_settings())
+    result = manager.submit_session_processing(bad_folder)
+    _wait_done(manager, result.session_id)
+    (listed,) = manager.list_sessions()
+    assert listed == manager.session_info(result.session_id)
+    assert (listed.total, listed.failed, listed.unsupported) == (8, 3, 1)
+    assert sorted(name for name, _ in listed.failures) == [
+        "empty.jpg",
+        "notes.jpg",
+        "panorama.png",
+        "truncated.jpg",
+    ]
+    cards = {os.path.basename(c.path): c for c in manager.photo_summaries(result.session_id)}
+    rows = _rows(manager, result.session_id)
+    assert set(cards) == set(rows)
+    for name, card in cards.items():
+        assert (card.status, card.rating, card.thumbnail) == (
+            rows[name].status,
+            rows[name].rating,
+            rows[name].thumbnail,
+        )
+        assert card.blurry is bool(rows[name].blurry)
