@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from engine import flow, jobs
 from engine.errors import JunmaiError, PhotoError, UnsupportedPhoto
-from engine.models import JobStatus, Photo, utcnow
+from engine.models import JobStatus, Photo, Session, utcnow
 from engine.worker import PAUSED_KEY, WorkerContext, context
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,12 @@ class Attempt:
                 f"stopped after {elapsed:.0f} s at {stage} (limit "
                 f"{self.ctx.settings.limits.soft_s:.0f} s)"
             )
+
+    @cached_property
+    def shoot(self) -> Session:
+        """The job's session row, read once per attempt."""
+        with self.ctx.db.read() as session:
+            return session.get_one(Session, self.job.session_id)
 
     @cached_property
     def photo(self) -> Photo:

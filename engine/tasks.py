@@ -102,10 +102,9 @@ def apply_preset(self: Task, job_id: int) -> None:
     """Write the photo's rating, label and develop settings where Lightroom reads them."""
 
     def body(attempt: Attempt) -> PhotoValues:
-        photo = attempt.photo
-        with attempt.ctx.db.read() as session:
-            shoot = session.get_one(Session, photo.session_id)
-        preset_name, xmp_path = pipeline.apply_preset(photo, shoot, attempt.ctx.settings)
+        preset_name, xmp_path = pipeline.apply_preset(
+            attempt.photo, attempt.shoot, attempt.ctx.settings
+        )
         return {"preset": preset_name, "xmp_path": str(xmp_path)}
 
     run_job(self, job_id, body)
@@ -116,11 +115,9 @@ def export_photo(self: Task, job_id: int) -> None:
     """Export a developed full-size JPEG into the session's export folder."""
 
     def body(attempt: Attempt) -> PhotoValues:
-        photo = attempt.photo
-        with attempt.ctx.db.read() as session:
-            shoot = session.get_one(Session, photo.session_id)
         attempt.checkpoint("exporting")
-        return {"export_path": str(pipeline.export(photo, shoot, attempt.ctx.settings))}
+        path = pipeline.export(attempt.photo, attempt.shoot, attempt.ctx.settings)
+        return {"export_path": str(path)}
 
     run_job(self, job_id, body)
 

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.manager import JobQueueManager
+from engine.snapshots import PhotoSummary
 from gui import format as fmt
 from gui.background import run_in_background
 from gui.icons import icon
@@ -59,25 +60,8 @@ FILTERS = ("All", "Picks", "Needs review", "Rejects")
 
 
 @dataclass(frozen=True)
-class PhotoCard:
-    """What the grid shows of one photo (copied off the engine's row, off the UI thread)."""
-
-    id: int
-    path: str
-    thumbnail: str | None
-    status: str
-    error: str | None
-    rating: int | None
-    label: str | None
-    blurry: bool
-    eyes_closed: bool
-    overexposed: bool
-    underexposed: bool
-    group_id: int | None
-    is_best: bool
-    score: float | None
-    reason: str | None
-    export_path: str | None
+class PhotoCard(PhotoSummary):
+    """What the grid shows of one photo: the engine's summary, and how the grid reads it."""
 
     @property
     def picked(self) -> bool:
