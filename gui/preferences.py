@@ -35,6 +35,19 @@ class Preferences:
     default_priority: str = "medium"
     default_preset: str | None = None
     auto_select: bool = False
+    export_dir: str = ""  # "": "Junmai Exports" inside each shoot's folder
+    export_long_edge: int | None = None  # 0: full size
+    export_quality: int | None = None
+    preset_amount: int | None = None  # % of the preset applied
+
+    def _output_env(self) -> dict[str, str]:
+        values = {
+            "JUNMAI_EXPORT_DIR": self.export_dir.strip() or None,
+            "JUNMAI_EXPORT_LONG_EDGE": self.export_long_edge,
+            "JUNMAI_EXPORT_QUALITY": self.export_quality,
+            "JUNMAI_PRESET_AMOUNT": self.preset_amount,
+        }
+        return {name: str(value) for name, value in values.items() if value is not None}
 
     def engine_env(self, base: Mapping[str, str]) -> dict[str, str]:
         """`base` (the environment) with these preferences applied."""
@@ -50,6 +63,7 @@ class Preferences:
                 env["JUNMAI_REDIS"] = self.redis_mode.value
         if self.data_dir.strip():
             env["JUNMAI_DATA_DIR"] = self.data_dir.strip()
+        env.update(self._output_env())
         return env
 
     def engine_settings(self, base: Mapping[str, str] | None = None) -> Settings:
@@ -65,6 +79,14 @@ class Preferences:
             redis_mode=self.redis_mode or settings.redis_mode,
             redis_url=self.redis_url or (settings.redis_url or ""),
             data_dir=self.data_dir or str(settings.data_dir),
+            export_dir=self.export_dir or str(settings.outputs.export_dir or ""),
+            export_long_edge=self.export_long_edge
+            if self.export_long_edge is not None
+            else settings.outputs.export_long_edge or 0,
+            export_quality=self.export_quality or settings.outputs.export_quality,
+            preset_amount=self.preset_amount
+            if self.preset_amount is not None
+            else settings.outputs.preset_amount,
         )
 
 
@@ -81,6 +103,7 @@ def load_preferences(store: QSettings) -> Preferences:
         mode_value = RedisMode(mode) if mode else None
     except ValueError:
         mode_value = None
+    outputs = {key: _int_or_none(store.value(f"outputs/{key}")) for key in _OUTPUT_NUMBERS}
     priority = str(store.value("submit/priority", default.default_priority))
     preset = store.value("submit/preset") or None
     return Preferences(
@@ -91,7 +114,19 @@ def load_preferences(store: QSettings) -> Preferences:
         default_priority=priority if priority in ("high", "medium", "low") else "medium",
         default_preset=str(preset) if preset else None,
         auto_select=str(store.value("submit/auto_select", "false")).lower() == "true",
+        export_dir=str(store.value("outputs/export_dir", "") or ""),
+        **outputs,
     )
+
+
+_OUTPUT_NUMBERS = ("export_long_edge", "export_quality", "preset_amount")
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
 
 
 def save_preferences(store: QSettings, prefs: Preferences) -> None:
@@ -102,14 +137,19 @@ def save_preferences(store: QSettings, prefs: Preferences) -> None:
     store.setValue("submit/priority", prefs.default_priority)
     store.setValue("submit/preset", prefs.default_preset or "")
     store.setValue("submit/auto_select", "true" if prefs.auto_select else "false")
+    store.setValue("outputs/export_dir", prefs.export_dir)
+    for key in _OUTPUT_NUMBERS:
+        value = getattr(prefs, key)
+        store.setValue(f"outputs/{key}", "" if value is None else value)
     store.sync()
 
 
 def engine_fields_differ(a: Preferences, b: Preferences) -> bool:
     """True when switching from `a` to `b` needs the engine restarted."""
-    return (a.workers, a.redis_mode, a.redis_url, a.data_dir) != (
+    return (a.workers, a.redis_mode, a.redis_url, a.data_dir, a._output_env()) != (
         b.workers,
         b.redis_mode,
         b.redis_url,
         b.data_dir,
+        b._output_env(),
     )

@@ -31,13 +31,13 @@ from gui.drop import BY_SCENE, PRIORITIES
 from gui.preferences import Preferences
 
 
-def folder_problem(text: str) -> str | None:
-    """Why a data folder cannot be used, or None."""
+def folder_problem(text: str, what: str = "data folder") -> str | None:
+    """Why a folder Junmai writes into cannot be used, or None."""
     if not text.strip():
-        return "Choose a data folder."
+        return f"Choose a {what}."
     path = Path(text.strip()).expanduser()
     if not path.is_absolute():
-        return f"Use a full path for the data folder (not {text!r})."
+        return f"Use a full path for the {what} (not {text!r})."
     existing = next((p for p in (path, *path.parents) if p.exists()), None)
     if existing is None or not existing.is_dir():
         return f"{existing or path} is not a folder."
@@ -101,6 +101,28 @@ class SettingsDialog(QDialog):
         self.auto_select = QCheckBox("Only photos scoring 3.5 or more get presets and exports")
         self.auto_select.setChecked(prefs.auto_select)
 
+        self.preset_amount = QSpinBox()
+        self.preset_amount.setRange(0, 100)
+        self.preset_amount.setSuffix(" % of the preset")
+        self.preset_amount.setValue(prefs.preset_amount if prefs.preset_amount is not None else 100)
+        self.export_dir = QLineEdit(prefs.export_dir)
+        self.export_dir.setPlaceholderText("“Junmai Exports” inside each shoot's folder")
+        browse_exports = QPushButton("Browse…")
+        browse_exports.clicked.connect(self._browse_exports)
+        export_row = QHBoxLayout()
+        export_row.addWidget(self.export_dir, 1)
+        export_row.addWidget(browse_exports)
+        self.export_long_edge = QSpinBox()
+        self.export_long_edge.setRange(0, 20_000)
+        self.export_long_edge.setSingleStep(256)
+        self.export_long_edge.setSpecialValueText("Full size")
+        self.export_long_edge.setSuffix(" px long edge")
+        self.export_long_edge.setValue(prefs.export_long_edge or 0)
+        self.export_quality = QSpinBox()
+        self.export_quality.setRange(1, 100)
+        self.export_quality.setPrefix("JPEG quality ")
+        self.export_quality.setValue(prefs.export_quality or 92)
+
         self.error = QLabel()
         self.error.setObjectName("formError")
         self.error.setWordWrap(True)
@@ -114,8 +136,14 @@ class SettingsDialog(QDialog):
         form.addRow("Priority", self.priority)
         form.addRow("Preset", self.preset)
         form.addRow("", self.auto_select)
+        form.addRow("Blend", self.preset_amount)
+        form.addRow(QLabel("<b>Exports</b>"))
+        form.addRow("Export folder", export_row)
+        form.addRow("Size", self.export_long_edge)
+        form.addRow("Format", self.export_quality)
         note = QLabel(
-            "Changing workers, Redis or the data folder restarts the engine; queued jobs carry on."
+            "Changing workers, Redis, the data folder, blend or exports restarts the engine; "
+            "queued jobs carry on."
         )
         note.setObjectName("caption")
         note.setWordWrap(True)
@@ -147,6 +175,10 @@ class SettingsDialog(QDialog):
             default_priority=self.priority.currentData(),
             default_preset=self.preset.currentData(),
             auto_select=self.auto_select.isChecked(),
+            export_dir=self.export_dir.text().strip(),
+            export_long_edge=self.export_long_edge.value(),
+            export_quality=self.export_quality.value(),
+            preset_amount=self.preset_amount.value(),
         )
 
     def problem(self) -> str | None:
@@ -154,7 +186,9 @@ class SettingsDialog(QDialog):
         prefs = self.edited()
         if prefs.redis_mode is RedisMode.EXTERNAL and not prefs.redis_url:
             return "Enter the Redis URL, e.g. redis://:password@studio-server:6379/0."
-        folder = folder_problem(prefs.data_dir)
+        folder = folder_problem(prefs.data_dir) or (
+            folder_problem(prefs.export_dir, "export folder") if prefs.export_dir else None
+        )
         if folder:
             return folder
         try:
@@ -170,6 +204,11 @@ class SettingsDialog(QDialog):
         if problem is None:
             self.result_prefs = self.edited()
             self.accept()
+
+    def _browse_exports(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export folder", self.export_dir.text())
+        if folder:
+            self.export_dir.setText(folder)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Data folder", self.data_dir.text())
