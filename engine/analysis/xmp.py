@@ -104,6 +104,20 @@ def _properties(meta: XmpMetadata) -> dict[str, str | None]:
     return props
 
 
+# Windows Explorer keeps its own percent rating beside xmp:Rating; left stale, Explorer
+# would show the old stars. Updated only where it is already present.
+_MS_RATING = "{http://ns.microsoft.com/photo/1.0}Rating"
+_MS_PERCENT = {0: "0", 1: "1", 2: "25", 3: "50", 4: "75", 5: "99"}
+
+
+def _update_windows_rating(descriptions: list[ET.Element], rating: int) -> None:
+    for description in descriptions:
+        if _MS_RATING in description.attrib:
+            description.set(_MS_RATING, _MS_PERCENT[rating])
+        for child in description.findall(_MS_RATING):
+            child.text = _MS_PERCENT[rating]
+
+
 def _register_prefixes(data: bytes) -> None:
     """Keep the prefixes a file uses for namespaces we do not know (instead of ns0, ns1)."""
     known = set(NS.values())
@@ -153,6 +167,7 @@ def merge_xmp(existing: bytes | None, meta: XmpMetadata, source: str = "XMP") ->
                 description.remove(child)
         if value is not None:
             descriptions[0].set(name, value)
+    _update_windows_rating(descriptions, meta.rating)
     return ET.tostring(root, encoding="utf-8", xml_declaration=False)
 
 

@@ -39,7 +39,11 @@ def test_preferences_become_the_engines_settings(tmp_path):
     assert settings.workers == 2 and settings.data_dir == (tmp_path / "data").resolve()
     outputs = settings.outputs
     assert outputs.export_dir == tmp_path / "exports"
-    assert (outputs.export_long_edge, outputs.export_quality, outputs.preset_amount) == (2048, 85, 60)
+    assert (outputs.export_long_edge, outputs.export_quality, outputs.preset_amount) == (
+        2048,
+        85,
+        60,
+    )
 
 
 def test_preferences_survive_a_restart(tmp_path):
