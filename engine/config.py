@@ -18,6 +18,15 @@ from engine.errors import ConfigError
 
 APP_NAME = "Junmai"
 DEFAULT_WORKERS = 3
+# Every variable that chooses the Redis (see _redis); a choice made elsewhere clears them all.
+REDIS_VARIABLES = (
+    "REDIS_URL",
+    "REDIS_HOST",
+    "REDIS_PORT",
+    "REDIS_DB",
+    "REDIS_PASSWORD",
+    "JUNMAI_REDIS",
+)
 
 
 class RedisMode(StrEnum):

@@ -12,16 +12,7 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QSettings
 
-from engine.config import RedisMode, Settings, load_settings
-
-_REDIS_VARS = (
-    "REDIS_URL",
-    "REDIS_HOST",
-    "REDIS_PORT",
-    "REDIS_DB",
-    "REDIS_PASSWORD",
-    "JUNMAI_REDIS",
-)
+from engine.config import REDIS_VARIABLES, RedisMode, Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -55,7 +46,7 @@ class Preferences:
         if self.workers is not None:
             env["JUNMAI_WORKERS"] = str(self.workers)
         if self.redis_mode is not None:
-            for name in _REDIS_VARS:
+            for name in REDIS_VARIABLES:
                 env.pop(name, None)
             if self.redis_mode is RedisMode.EXTERNAL:
                 env["REDIS_URL"] = self.redis_url.strip()

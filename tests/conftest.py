@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import Settings, load_settings
+from engine.config import REDIS_VARIABLES, Settings, load_settings
 from engine.manager import JobQueueManager
 from engine.runtime import Engine
 
@@ -19,14 +19,7 @@ SAMPLES = REPO.parent / "shared" / "samples"
 
 # Children inherit the environment: make sure nothing points them at a shared Redis, and
 # that they can import this package's test task module.
-for _name in (
-    "REDIS_URL",
-    "REDIS_HOST",
-    "REDIS_PORT",
-    "REDIS_DB",
-    "REDIS_PASSWORD",
-    "JUNMAI_REDIS",
-):
+for _name in REDIS_VARIABLES:
     os.environ.pop(_name, None)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
