@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 WINDOWS = "win32"
@@ -30,17 +29,6 @@ PR_SET_PDEATHSIG = 1
 
 def redis_binary_name(platform: str = sys.platform) -> str:
     return "redis-server.exe" if platform == WINDOWS else "redis-server"
-
-
-def memurai_candidates(
-    platform: str = sys.platform, env: dict[str, str] | None = None
-) -> list[Path]:
-    """Where a Memurai install keeps its server (Windows only)."""
-    if platform != WINDOWS:
-        return []
-    env = dict(os.environ) if env is None else env
-    roots = [env.get("ProgramFiles", r"C:\Program Files"), env.get("LOCALAPPDATA", "")]
-    return [Path(root) / "Memurai" / "memurai.exe" for root in roots if root]
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child

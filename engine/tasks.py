@@ -31,10 +31,10 @@ def process_photo(self: Task, job_id: int) -> None:
     def body(attempt: Attempt) -> PhotoValues:
         photo = attempt.photo
         thumbnail = attempt.ctx.settings.thumbnails_dir / f"{photo.id}.jpg"
-        result = pipeline.analyze(
+        columns = pipeline.analyze(
             pipeline.photo_files(photo.path, photo.files), thumbnail, attempt.checkpoint
         )
-        return {**result.columns, "status": JobStatus.COMPLETED.value}
+        return {**columns, "status": JobStatus.COMPLETED.value}
 
     run_job(self, job_id, body)
 

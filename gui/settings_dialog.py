@@ -83,11 +83,7 @@ class SettingsDialog(QDialog):
             redis_box.addWidget(widget)
 
         self.data_dir = QLineEdit(prefs.data_dir)
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        data_row = QHBoxLayout()
-        data_row.addWidget(self.data_dir, 1)
-        data_row.addWidget(browse)
+        data_row = self._folder_row(self.data_dir, "Data folder")
 
         self.priority = QComboBox()
         for name in PRIORITIES:
@@ -107,11 +103,7 @@ class SettingsDialog(QDialog):
         self.preset_amount.setValue(prefs.preset_amount if prefs.preset_amount is not None else 100)
         self.export_dir = QLineEdit(prefs.export_dir)
         self.export_dir.setPlaceholderText("“Junmai Exports” inside each shoot's folder")
-        browse_exports = QPushButton("Browse…")
-        browse_exports.clicked.connect(self._browse_exports)
-        export_row = QHBoxLayout()
-        export_row.addWidget(self.export_dir, 1)
-        export_row.addWidget(browse_exports)
+        export_row = self._folder_row(self.export_dir, "Export folder")
         self.export_long_edge = QSpinBox()
         self.export_long_edge.setRange(0, 20_000)
         self.export_long_edge.setSingleStep(256)
@@ -205,12 +197,17 @@ class SettingsDialog(QDialog):
             self.result_prefs = self.edited()
             self.accept()
 
-    def _browse_exports(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export folder", self.export_dir.text())
-        if folder:
-            self.export_dir.setText(folder)
+    def _folder_row(self, field: QLineEdit, title: str) -> QHBoxLayout:
+        """A folder path field with a Browse… button that opens the native folder dialog."""
 
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Data folder", self.data_dir.text())
-        if folder:
-            self.data_dir.setText(folder)
+        def browse() -> None:
+            folder = QFileDialog.getExistingDirectory(self, title, field.text())
+            if folder:
+                field.setText(folder)
+
+        button = QPushButton("Browse…")
+        button.clicked.connect(browse)
+        row = QHBoxLayout()
+        row.addWidget(field, 1)
+        row.addWidget(button)
+        return row

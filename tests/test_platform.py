@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import sys
-from pathlib import Path
 
 from engine import platform as plat
 
@@ -32,13 +31,6 @@ def test_posix_children_die_with_their_owner_in_their_own_session():
 def test_redis_binary_name_per_platform():
     assert plat.redis_binary_name("win32") == "redis-server.exe"
     assert plat.redis_binary_name("linux") == "redis-server"
-
-
-def test_memurai_is_looked_for_in_program_files_on_windows_only():
-    env = {"ProgramFiles": r"C:\Program Files", "LOCALAPPDATA": r"C:\Users\kim\AppData\Local"}
-    found = plat.memurai_candidates("win32", env)
-    assert found[0] == Path(r"C:\Program Files") / "Memurai" / "memurai.exe"
-    assert plat.memurai_candidates("linux", env) == []
 
 
 def test_frozen_app_starts_roles_through_its_own_executable():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -58,11 +57,6 @@ class PhotoRow(Protocol):
     analysis: dict[str, Any] | None
 
 
-@dataclass(frozen=True)
-class PhotoAnalysis:
-    columns: dict[str, Any]
-
-
 def photo_files(path: str, files: Sequence[str]) -> PhotoFiles:
     """Rebuild a photo's file set from its database row."""
     all_files = tuple(Path(f) for f in files) or (Path(path),)
@@ -82,9 +76,7 @@ def _exif_values(exif: ExifData) -> dict[str, Any]:
         "lens": exif.lens,
         "datetime_original": taken.isoformat() if taken else None,
         # Naive capture times are local to the camera: their epoch only orders a shoot.
-        "taken_at": (taken.timestamp() if taken.tzinfo else taken.replace(tzinfo=None).timestamp())
-        if taken
-        else None,
+        "taken_at": taken.timestamp() if taken else None,
         "exposure_time": exif.exposure_time,
         "f_number": exif.f_number,
         "iso": exif.iso,
@@ -103,8 +95,8 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def analyze(files: PhotoFiles, thumbnail: Path, checkpoint: Checkpoint) -> PhotoAnalysis:
-    """Everything process_photo stores, from one decode of the photo."""
+def analyze(files: PhotoFiles, thumbnail: Path, checkpoint: Checkpoint) -> dict[str, Any]:
+    """Everything process_photo stores (photo column values), from one decode of the photo."""
     checkpoint("decoding")
     decoded = decode(files)
     checkpoint("reading EXIF")
@@ -130,7 +122,7 @@ def analyze(files: PhotoFiles, thumbnail: Path, checkpoint: Checkpoint) -> Photo
         "decode": decoded.source,
         "exif_warning": exif.warning,
     }
-    return PhotoAnalysis(columns)
+    return columns
 
 
 def quality_columns(files: PhotoFiles, checkpoint: Checkpoint) -> dict[str, Any]:
